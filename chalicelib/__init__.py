@@ -1,0 +1,1 @@
+"""practice-sso: SAML single sign-on for medical practice groups."""

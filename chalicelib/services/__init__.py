@@ -1,0 +1,1 @@
+"""Use cases of practice-sso, callable without HTTP (routes and the CLI share them)."""

@@ -1,0 +1,1 @@
+"""HTTP helpers shared by the route blueprints: pages, cookies, forms, redirects."""
