@@ -38,9 +38,9 @@ def create_queues() -> dict[str, str]:
     cfg = settings()
     sqs = boto3.client("sqs", region_name=cfg.region)
     dlq_url = sqs.create_queue(QueueName=f"{cfg.activation_queue}-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
     url = sqs.create_queue(
         QueueName=cfg.activation_queue,
@@ -62,9 +62,7 @@ def create_app_secret() -> None:
 
 def verify_sender() -> None:
     cfg = settings()
-    boto3.client("ses", region_name=cfg.region).verify_email_identity(
-        EmailAddress=cfg.email_sender
-    )
+    boto3.client("ses", region_name=cfg.region).verify_email_identity(EmailAddress=cfg.email_sender)
 
 
 def provision() -> None:

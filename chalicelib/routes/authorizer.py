@@ -2,6 +2,10 @@
 
 Routes elsewhere in the application use ``authorizer=session_authorizer`` and read
 ``app.current_request.context['authorizer']`` (user, group, role, method).
+
+On API Gateway its identity source is the ``Cookie`` header, so browsers need nothing extra.
+It also takes ``Authorization: Bearer <session token>`` for server-side callers, which is
+the only header ``chalice local`` hands to authorizers.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from chalicelib.web.http import json_response
 bp = Blueprint(__name__)
 
 
-def _token_from_cookie_header(header: str | None) -> str | None:
+def token_from_header(header: str | None) -> str | None:
+    if header and header.startswith("Bearer "):
+        return header[len("Bearer ") :].strip()
     jar = SimpleCookie()
     try:
         jar.load(header or "")
@@ -28,7 +34,7 @@ def _token_from_cookie_header(header: str | None) -> str | None:
 
 @bp.authorizer(header="Cookie", ttl_seconds=0)
 def session_authorizer(auth_request):
-    who = sessions.lookup(_token_from_cookie_header(auth_request.token))
+    who = sessions.lookup(token_from_header(auth_request.token))
     if who is None:
         return AuthResponse(routes=[], principal_id="anonymous")
     return AuthResponse(routes=["*"], principal_id=who.username, context=who.as_json())

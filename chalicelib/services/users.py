@@ -17,6 +17,7 @@ from chalicelib.services import audit, passwords
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TRANSACTION_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,30 @@ def create_user(new: NewUser, *, actor: str | None = None) -> User:
         active=True,
         created_at=now(),
     )
-    try:
-        with transact_write() as tx:
-            tx.condition_check(Group, new.group_slug, condition=Group.slug.exists())
-            tx.save(user, condition=User.username.does_not_exist())
-            if email:
-                claim = UniqueClaim(UniqueClaim.email(email), owner=username)
-                tx.save(claim, condition=UniqueClaim.key.does_not_exist())
-    except TransactWriteError as exc:
-        codes = [r.code if r else None for r in exc.cancellation_reasons or []]
-        if codes and codes[0] == "ConditionalCheckFailed":
-            raise NotFound(f"There is no practice group '{new.group_slug}'.") from None
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-            raise Conflict(f"The username '{username}' is already taken.") from None
-        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-            raise Conflict(f"The email address {email} already belongs to another user.") from None
-        raise
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with transact_write() as tx:
+                tx.condition_check(Group, new.group_slug, condition=Group.slug.exists())
+                tx.save(user, condition=User.username.does_not_exist())
+                if email:
+                    claim = UniqueClaim(UniqueClaim.email(email), owner=username)
+                    tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+            break
+        except TransactWriteError as exc:
+            codes = [r.code if r else None for r in exc.cancellation_reasons or []]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise NotFound(f"There is no practice group '{new.group_slug}'.") from None
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                raise Conflict(f"The username '{username}' is already taken.") from None
+            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                raise Conflict(
+                    f"The email address {email} already belongs to another user."
+                ) from None
+            # A concurrent writer held one of the items (DynamoDB's TransactionConflict):
+            # once it is done, the conditions above decide; retry rather than fail.
+            if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
+                continue
+            raise
     audit.record(
         "user.created",
         "success",

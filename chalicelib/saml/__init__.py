@@ -1,0 +1,1 @@
+"""SAML: per-group settings, IdP metadata import, response validation (python3-saml, strict)."""

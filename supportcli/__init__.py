@@ -1,0 +1,1 @@
+"""The support/ops command line: `python -m supportcli --stage STAGE ...`."""

@@ -1,0 +1,5 @@
+import sys
+
+from supportcli.main import main
+
+sys.exit(main())
