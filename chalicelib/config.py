@@ -19,6 +19,7 @@ class Settings:
     table_prefix: str
     activation_queue: str
     secret_id: str
+    sp_key_secret_id: str
     public_base_url: str
     home_url: str
     dashboard_origin: str
@@ -47,6 +48,7 @@ def settings() -> Settings:
         table_prefix=_env("TABLE_PREFIX", f"practice-sso-{stage}-"),
         activation_queue=_env("ACTIVATION_QUEUE", f"practice-sso-{stage}-activation"),
         secret_id=_env("APP_SECRET_ID", f"practice-sso/{stage}/app"),
+        sp_key_secret_id=_env("SP_KEY_SECRET_ID", f"practice-sso/{stage}/sp-signing"),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         home_url=_env("HOME_URL", "/home"),
         dashboard_origin=_env("DASHBOARD_ORIGIN", "http://127.0.0.1:8000"),

@@ -6,6 +6,7 @@ Idempotent: running it again leaves what exists alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 
@@ -60,6 +61,53 @@ def create_app_secret() -> None:
             raise
 
 
+@functools.lru_cache(maxsize=4)  # one key per process is plenty for tests and `make run`
+def _self_signed_pair(common_name: str) -> dict[str, str]:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    start = datetime.now(UTC) - timedelta(days=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=730))
+        .sign(key, hashes.SHA256())
+    )
+    return {
+        "private_key": key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
+    }
+
+
+def create_sp_key_secret() -> None:
+    """A fresh SP signing key pair for this stage unless one exists (deployed stages get
+    theirs from infra/ and ops, never from the repository)."""
+    cfg = settings()
+    client = boto3.client("secretsmanager", region_name=cfg.region)
+    try:
+        client.describe_secret(SecretId=cfg.sp_key_secret_id)
+        return
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    pair = _self_signed_pair(f"practice-sso {cfg.stage} SP")
+    client.create_secret(Name=cfg.sp_key_secret_id, SecretString=json.dumps(pair))
+
+
 def verify_sender() -> None:
     cfg = settings()
     boto3.client("ses", region_name=cfg.region).verify_email_identity(EmailAddress=cfg.email_sender)
@@ -69,4 +117,5 @@ def provision() -> None:
     create_tables()
     create_queues()
     create_app_secret()
+    create_sp_key_secret()
     verify_sender()

@@ -76,6 +76,8 @@ def group_set_idp(args: argparse.Namespace) -> int:
         fields.allow_idp_initiated = args.idp_initiated == "on"
     if args.sign_requests is not None:
         fields.sign_requests = args.sign_requests == "on"
+    if args.encrypted_assertions is not None:
+        fields.want_encrypted_assertions = args.encrypted_assertions == "on"
     idp = build_idp_settings(fields)
     groups.set_idp(args.slug, idp, actor=args.actor)
     print(
@@ -177,6 +179,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clock-skew-seconds", type=int)
     p.add_argument("--idp-initiated", choices=["on", "off"])
     p.add_argument("--sign-requests", choices=["on", "off"])
+    p.add_argument(
+        "--encrypted-assertions",
+        choices=["on", "off"],
+        help="require encrypted assertions (publishes the SP encryption key)",
+    )
     p.set_defaults(handler=group_set_idp)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="cmd", required=True)

@@ -39,6 +39,8 @@ class IdpSettings(MapAttribute):
     clock_skew_seconds = NumberAttribute(default=120)
     allow_idp_initiated = BooleanAttribute(default=False)
     sign_requests = BooleanAttribute(default=False)
+    # Publish our encryption key in SP metadata and refuse assertions sent in the clear.
+    want_encrypted_assertions = BooleanAttribute(default=False)
     metadata_url = UnicodeAttribute(null=True)
 
 

@@ -30,6 +30,7 @@ class Session(Model):
     group_slug = UnicodeAttribute()
     role = UnicodeAttribute()
     method = UnicodeAttribute()  # "password" or "saml"
+    name_id = UnicodeAttribute(null=True)  # the IdP's NameID, for single logout
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     revoked = BooleanAttribute(default=False)

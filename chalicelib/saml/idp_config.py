@@ -41,6 +41,7 @@ class IdpFields:
     clock_skew_seconds: int = 120
     allow_idp_initiated: bool = False
     sign_requests: bool = False
+    want_encrypted_assertions: bool = False
     metadata_url: str | None = None
 
 
@@ -107,6 +108,7 @@ def build_idp_settings(fields: IdpFields) -> IdpSettings:
         clock_skew_seconds=fields.clock_skew_seconds,
         allow_idp_initiated=fields.allow_idp_initiated,
         sign_requests=fields.sign_requests,
+        want_encrypted_assertions=fields.want_encrypted_assertions,
         metadata_url=fields.metadata_url,
     )
 
