@@ -12,9 +12,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 system-deps:
-	@scripts/system-deps.sh
+	@scripts/system-deps.sh xmlsec1 chromium
 
-run: $(STAMP) system-deps
+run: $(STAMP)
+	@scripts/system-deps.sh xmlsec1
 	$(PY) -m devstack
 
 lint: $(STAMP)

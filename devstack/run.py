@@ -17,11 +17,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from devstack.seed import DEMO_GROUP
 from devstack.stages import LOCAL_AWS, PROJECT_ROOT, apply_stage
 
 MOTO_PORT = 5000
 APP_PORT = 8000
+IDP_PORT = 8001
 HOST = "127.0.0.1"
+IDP_KEY_DIR = PROJECT_ROOT / ".local" / "demo-idp"
 
 
 def port_in_use(port: int) -> bool:
@@ -87,12 +90,40 @@ def start_chalice(env: dict[str, str], port: int) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env})
 
 
-def banner(app_url: str, passwords: dict[str, str]) -> str:
+def demo_idp_metadata(idp_url: str) -> str:
+    """The demo IdP's metadata, from a key kept in .local/ so restarts keep trusting it."""
+    from demo_idp.idp import DemoIdP
+    from demo_idp.keys import load_or_create_keypair
+
+    return DemoIdP.metadata_for(idp_url, load_or_create_keypair(IDP_KEY_DIR))
+
+
+def start_demo_idp(env: dict[str, str], port: int, app_url: str) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "demo_idp",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--key-dir",
+        str(IDP_KEY_DIR),
+        "--sp-metadata-url",
+        f"{app_url}/saml/{DEMO_GROUP}/metadata",
+    ]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env={**os.environ, **env})
+
+
+def banner(app_url: str, idp_url: str, passwords: dict[str, str]) -> str:
     lines = [
         "",
         "practice-sso is running locally.",
         f"  Sign-in page:  {app_url}/login",
-        "  Demo practice group: Demo Clinic (demo-clinic)",
+        f"  Demo practice group: Demo Clinic ({DEMO_GROUP})",
+        "  Log in with SSO: enter dr.ada (or any @demo-clinic.example email); the demo",
+        f"  identity provider at {idp_url} lets you pick who to be.",
+        f"  SSO requests and linking: python -m supportcli sso requests {DEMO_GROUP}",
     ]
     if passwords:
         lines.append("  Demo accounts (username / password):")
@@ -107,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--moto-port", type=int, default=MOTO_PORT)
     parser.add_argument("--port", type=int, default=APP_PORT)
+    parser.add_argument("--idp-port", type=int, default=IDP_PORT)
     parser.add_argument(
         "--demo-password",
         default=os.environ.get("DEMO_PASSWORD"),
@@ -114,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    for port in (args.moto_port, args.port):
+    for port in (args.moto_port, args.port, args.idp_port):
         if port_in_use(port):
             print(
                 f"Port {port} on {HOST} is already in use: stop what runs there "
@@ -131,10 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         env = local_environment(args.moto_port, args.port)
         provision.provision()
         seeded = seed.seed(args.demo_password)
-        children.append(start_chalice(env, args.port))
         app_url = f"http://{HOST}:{args.port}"
+        idp_url = f"http://{HOST}:{args.idp_port}"
+        seed.connect_demo_idp(demo_idp_metadata(idp_url))
+        children.append(start_chalice(env, args.port))
+        children.append(start_demo_idp(env, args.idp_port, app_url))
         wait_for(f"{app_url}/login")
-        print(banner(app_url, seeded.passwords), flush=True)
+        wait_for(f"{idp_url}/idp/metadata")
+        print(banner(app_url, idp_url, seeded.passwords), flush=True)
         stop: list[int] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda signum, _frame: stop.append(signum))

@@ -14,9 +14,10 @@ DEMO_DOMAIN = "demo-clinic.example"
 
 DEMO_USERS = (
     users.NewUser(DEMO_GROUP, "demo.admin", f"admin@{DEMO_DOMAIN}", "Dana", "Admin", None, "admin"),
-    users.NewUser(DEMO_GROUP, "dr.ada", f"ada@{DEMO_DOMAIN}", "Ada", "Lovelace", "+1 555 0101"),
-    users.NewUser(DEMO_GROUP, "nurse.grace", f"grace@{DEMO_DOMAIN}", "Grace", "Hopper"),
-    users.NewUser(DEMO_GROUP, "front.desk.alan", f"alan@{DEMO_DOMAIN}", "Alan", "Turing"),
+    # The same people (and emails) as the demo identity provider's staff list.
+    users.NewUser(DEMO_GROUP, "dr.ada", f"ada.lovelace@{DEMO_DOMAIN}", "Ada", "Lovelace"),
+    users.NewUser(DEMO_GROUP, "nurse.grace", f"grace.hopper@{DEMO_DOMAIN}", "Grace", "Hopper"),
+    users.NewUser(DEMO_GROUP, "front.desk.alan", f"alan.turing@{DEMO_DOMAIN}", "Alan", "Turing"),
 )
 
 
@@ -39,3 +40,15 @@ def seed(password: str | None = None) -> SeedResult:
         users.create_user(new, actor="seed")
         result.passwords[new.username] = chosen
     return result
+
+
+def connect_demo_idp(idp_metadata_xml: str) -> bool:
+    """Point the demo group at the demo identity provider, unless it has an IdP already."""
+    from chalicelib.saml.idp_config import build_idp_settings, fields_from_metadata
+
+    if groups.get_group(DEMO_GROUP).idp is not None:
+        return False
+    fields = fields_from_metadata(idp_metadata_xml)
+    fields.name_id_format = "emailAddress"
+    groups.set_idp(DEMO_GROUP, build_idp_settings(fields), actor="seed")
+    return True

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the project needs outside Python: xmlsec1 (the demo IdP, pysaml2) and
-# chromium (the real-browser tests). Installs them when run as root; otherwise prints the
-# one command that does.
+# Debian packages the project needs outside Python, named as arguments (default: all):
+# xmlsec1 (pysaml2, the demo IdP) and chromium (the real-browser tests). Installs the
+# missing ones when run as root; otherwise prints the one command that does.
 set -euo pipefail
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(xmlsec1 chromium)
 missing=()
-command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+for pkg in "${wanted[@]}"; do
+  command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   echo "Installing Debian packages: ${missing[*]}"

@@ -49,6 +49,15 @@ def group_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping(item: str) -> tuple[str, str]:
+    field, sep, attribute = item.partition("=")
+    if not sep or not field:
+        raise ServiceError(
+            f"--map takes FIELD=ATTRIBUTE (e.g. unique_id=employeeNumber), not '{item}'."
+        )
+    return field.strip(), attribute.strip()
+
+
 def group_set_idp(args: argparse.Namespace) -> int:
     from chalicelib.saml.idp_config import IdpFields, build_idp_settings, fields_from_metadata
     from chalicelib.services import groups
@@ -71,7 +80,7 @@ def group_set_idp(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None:
             setattr(fields, name, value)
-    fields.mapping = dict(item.split("=", 1) for item in args.map or [])
+    fields.mapping = dict(_mapping(item) for item in args.map or [])
     if args.idp_initiated is not None:
         fields.allow_idp_initiated = args.idp_initiated == "on"
     if args.sign_requests is not None:
@@ -205,3 +214,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("group")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=user_list)
+
+    from supportcli import linking
+
+    linking.register(sub)

@@ -20,7 +20,7 @@ def _use_stage(stage: str, endpoint: str | None) -> None:
     os.environ.update(stage_environment(stage))
     if endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
-    elif stage == "local":
+    if stage == "local":
         os.environ.setdefault("AWS_ENDPOINT_URL", LOCAL_ENDPOINT)
         for key, value in LOCAL_AWS.items():
             os.environ.setdefault(key, value)
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler: Callable[[argparse.Namespace], int] = args.handler
     from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
 
     from chalicelib.errors import ServiceError
 
@@ -65,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     except ServiceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, PynamoDBException) as exc:
         print(
-            f"error: could not reach the {args.stage} stage's AWS services: {exc}", file=sys.stderr
+            f"error: the {args.stage} stage's AWS services failed or could not be reached: {exc}",
+            file=sys.stderr,
         )
         return 1

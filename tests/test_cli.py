@@ -116,3 +116,47 @@ def test_unreadable_metadata_leaves_the_idp_as_it_was(capsys, tmp_path):
 def test_unknown_stage(capsys):
     code, _, err = run(capsys, "--stage", "moon", "group", "show", "x")
     assert code == 2 and "Unknown stage 'moon'" in err
+
+
+def test_bad_attribute_mapping_is_one_line(capsys):
+    run(capsys, "group", "create", "west", "--name", "West")
+    code, _, err = run(
+        capsys,
+        "group",
+        "set-idp",
+        "west",
+        "--entity-id",
+        "https://idp.example/x",
+        "--sso-url",
+        "https://idp.example/sso",
+        "--map",
+        "unique_id",
+    )
+    assert code == 1 and "--map takes FIELD=ATTRIBUTE" in err and err.count("\n") == 1
+
+
+def test_unreachable_stage_is_one_line():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AWS_MAX_ATTEMPTS": "1", "AWS_ENDPOINT_URL": ""}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "supportcli",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "group",
+            "show",
+            "west",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: the local stage's AWS services")
+    assert done.stderr.count("\n") == 1

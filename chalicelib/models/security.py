@@ -66,5 +66,3 @@ class RateCounter(Model):
     pk = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
     expires_at = TTLAttribute()
-
-

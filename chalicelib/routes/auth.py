@@ -24,11 +24,17 @@ FORM_EXPIRED = "This form has expired or was sent from another site. Please try 
 
 
 def _login_page(
-    status: int = 200, error: str | None = None, username: str = "", show_sso: bool = False
+    status: int = 200,
+    error: str | None = None,
+    username: str = "",
+    show_sso: bool = False,
+    next_target: str | None = None,
 ) -> Response:
     request = bp.current_request
     token, new_cookies = csrf_for_form(request)
     query = request.query_params or {}
+    # A failed POST keeps the form's own ``next``, so a second try still lands there.
+    wanted = next_target if next_target is not None else query.get("next")
     return pages.render(
         "login.html",
         status=status,
@@ -37,7 +43,7 @@ def _login_page(
         error=error,
         username=username,
         show_sso=show_sso,
-        next=safe_next(query.get("next"), ""),
+        next=safe_next(wanted, ""),
     )
 
 
@@ -57,15 +63,15 @@ def login_submit() -> Response:
     fields = form(request)
     username = fields.get("username", "")
     if not csrf_ok(request, fields):
-        return _login_page(400, FORM_EXPIRED, username)
+        return _login_page(400, FORM_EXPIRED, username, next_target=fields.get("next"))
     try:
         result = password_login.sign_in(username, fields.get("password", ""), client_ip(request))
     except ServiceError as exc:
         show_sso = exc.code in ("forbidden", "wrong_credentials")
-        return _login_page(exc.status, exc.message, username, show_sso)
-    cookie = set_cookie(
-        sessions.COOKIE_NAME, result.token, max_age=settings().session_hours * 3600
-    )
+        return _login_page(
+            exc.status, exc.message, username, show_sso, next_target=fields.get("next")
+        )
+    cookie = set_cookie(sessions.COOKIE_NAME, result.token, max_age=settings().session_hours * 3600)
     return redirect(safe_next(fields.get("next"), settings().home_url), [cookie])
 
 

@@ -9,7 +9,7 @@ from chalicelib.services.groups import get_group
 
 def for_group(slug: str) -> str:
     group = get_group(slug)
-    settings = sp_settings.build(group)
+    settings = sp_settings.build(group, require_idp=False)
     xml = settings.get_sp_metadata()
     errors = settings.validate_metadata(xml)
     if errors:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.config import settings
-from chalicelib.models.groups import Group
+from chalicelib.models.groups import Group, IdpSettings
 from chalicelib.saml.reasons import Reason, SamlRejected
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -33,10 +33,17 @@ def _pem_body(pem: str) -> str:
     return "".join(line for line in pem.strip().splitlines() if "-----" not in line)
 
 
-def settings_dict(group: Group, *, with_keys: bool = True) -> dict[str, Any]:
-    if group.idp is None:
+# Stands in for a group's IdP before one is connected, so the SP metadata can be downloaded
+# first (the IdP admin needs it to set the application up); never used to validate anything.
+_NO_IDP = IdpSettings(entity_id="urn:practice-sso:no-idp-yet", sso_url="https://invalid.")
+
+
+def settings_dict(
+    group: Group, *, with_keys: bool = True, require_idp: bool = True
+) -> dict[str, Any]:
+    if group.idp is None and require_idp:
         raise SamlRejected(Reason.NOT_CONFIGURED, f"group {group.slug} has no IdP")
-    idp = group.idp
+    idp = group.idp or _NO_IDP
     urls = SpUrls.for_group(group.slug)
     sp: dict[str, Any] = {
         "entityId": urls.entity_id,
@@ -90,16 +97,20 @@ def settings_dict(group: Group, *, with_keys: bool = True) -> dict[str, Any]:
             "requestedAuthnContext": False,
             "allowRepeatAttributeName": True,
             "signMetadata": False,
+            # No validUntil: IdPs that honour it would stop trusting a metadata file they
+            # imported once; the entity ID and URLs are stable for the group's lifetime.
+            "metadataValidUntil": "",
             "wantXMLValidation": True,
         },
     }
 
 
-def build(group: Group, *, with_keys: bool = True):
+def build(group: Group, *, with_keys: bool = True, require_idp: bool = True):
     from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
     return OneLogin_Saml2_Settings(
-        settings_dict(group, with_keys=with_keys), sp_validation_only=False
+        settings_dict(group, with_keys=with_keys, require_idp=require_idp),
+        sp_validation_only=not require_idp,
     )
 
 

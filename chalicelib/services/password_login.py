@@ -13,8 +13,7 @@ WRONG_CREDENTIALS = (
     "or use Log in with SSO if your practice signs you in through its identity provider."
 )
 FORCE_SSO = (
-    "Your practice group signs you in with single sign-on only. "
-    "Choose Log in with SSO to continue."
+    "Your practice group signs you in with single sign-on only. Choose Log in with SSO to continue."
 )
 
 

@@ -139,7 +139,9 @@ def _commit(
                 tx.delete(
                     AuthnRequestRecord(AuthnRequestRecord.key(assertion.in_response_to)),
                     condition=AuthnRequestRecord.pk.exists()
-                    & (AuthnRequestRecord.group_slug == slug),
+                    & (AuthnRequestRecord.group_slug == slug)
+                    # DynamoDB's TTL deletes lazily: an expired request must not count.
+                    & (AuthnRequestRecord.expires_at > now()),
                 )
             tx.save(
                 SeenAssertion(
@@ -189,12 +191,18 @@ def _commit(
             )
     except TransactWriteError as exc:
         codes = [r.code if r else None for r in exc.cancellation_reasons or []]
-        if with_request and codes and codes[0] == "ConditionalCheckFailed":
+        seen_index = 1 if with_request else 0
+        if len(codes) > seen_index and codes[seen_index] in (
+            "ConditionalCheckFailed",
+            "TransactionConflict",  # the same assertion posted twice at once
+        ):
+            rejected = SamlRejected(Reason.REPLAY, f"assertion {assertion.assertion_id} seen")
+        elif with_request and codes and codes[0] == "ConditionalCheckFailed":
             rejected = SamlRejected(
                 Reason.UNSOLICITED, "InResponseTo is not an outstanding request of this group"
             )
         else:
-            rejected = SamlRejected(Reason.REPLAY, f"assertion {assertion.assertion_id} seen")
+            raise
         _record_failure(slug, rejected, client_ip, subject=assertion.subject)
         raise rejected from None
     return result

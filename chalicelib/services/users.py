@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -88,6 +89,7 @@ def create_user(new: NewUser, *, actor: str | None = None) -> User:
             # A concurrent writer held one of the items (DynamoDB's TransactionConflict):
             # once it is done, the conditions above decide; retry rather than fail.
             if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
+                time.sleep(0.02 * 2**attempt)
                 continue
             raise
     audit.record(

@@ -211,3 +211,28 @@ def test_every_acs_attempt_is_recorded_with_a_reason(sso):
     assert good.details["asserted_email"] == "ada@north.example"
     bad = next(e for e in events if e.reason == "malformed")
     assert "asserted_email" not in bad.details
+
+
+def test_sp_metadata_is_available_before_an_idp_is_connected(sso):
+    groups.create_group("fresh", "Fresh Practice")
+    browser = sso.browser()
+    browser.get("/saml/fresh/metadata")
+    assert browser.status == 200
+    assert b'entityID="http://127.0.0.1:8000/saml/fresh/metadata"' in browser.last.body
+    assert b"validUntil" not in browser.last.body
+    browser.get("/saml/fresh/login")
+    assert browser.status == 404  # but no login until the IdP is connected
+
+
+def test_an_expired_authn_request_cannot_be_answered(sso):
+    from datetime import timedelta
+
+    from chalicelib.clock import now
+
+    browser = sso.browser()
+    location = sso.start(browser)
+    form = sso.idp.respond_to_redirect(location, ADA)
+    record = AuthnRequestRecord.get(AuthnRequestRecord.key(form.request.id))
+    record.update(actions=[AuthnRequestRecord.expires_at.set(now() - timedelta(seconds=1))])
+    sso.post_acs(browser, form.saml_response)
+    assert browser.status == 400 and "<code>unsolicited</code>" in browser.text

@@ -25,6 +25,7 @@ class RunningStack:
     process: subprocess.Popen
     app_url: str
     moto_url: str
+    idp_url: str
     output: list[str]
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -54,7 +55,7 @@ class RunningStack:
 def start_stack(
     password: str, timeout: float = 90.0, extra: list[str] | None = None
 ) -> RunningStack:
-    app_port, moto_port = free_port(), free_port()
+    app_port, moto_port, idp_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
     process = subprocess.Popen(
         [
@@ -65,6 +66,8 @@ def start_stack(
             str(app_port),
             "--moto-port",
             str(moto_port),
+            "--idp-port",
+            str(idp_port),
             "--demo-password",
             password,
             *(extra or []),
@@ -85,7 +88,11 @@ def start_stack(
         output.append(line)
         if "Press Ctrl-C" in line:
             stack = RunningStack(
-                process, f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{moto_port}", output
+                process,
+                f"http://127.0.0.1:{app_port}",
+                f"http://127.0.0.1:{moto_port}",
+                f"http://127.0.0.1:{idp_port}",
+                output,
             )
             _drain(process)
             return stack

@@ -1,0 +1,49 @@
+"""Helpers shared by the tests: seed data and a signed-in browser (no fixtures live here)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+PASSWORD = "correct horse battery staple"
+_ALERT = re.compile(r'<div class="error" role="alert"[^>]*>(.*?)</div>', re.S)
+
+
+def seed_alpha(*, with_bob: bool = False) -> None:
+    """Group ``alpha`` (domain alpha.example) with staff member Alice Smith, password PASSWORD."""
+    from chalicelib.services import groups, users
+
+    groups.create_group("alpha", "Alpha Practice", ["alpha.example"])
+    users.create_user(
+        users.NewUser("alpha", "alice", "alice@alpha.example", "Alice", "Smith", password=PASSWORD)
+    )
+    if with_bob:
+        users.create_user(
+            users.NewUser("alpha", "bob", "bob@alpha.example", "Bob", "Jones", password=PASSWORD)
+        )
+
+
+def sign_in(browser: Any, username: str, password: str, *, next_path: str | None = None) -> Any:
+    """Open the sign-in page (with ``?next=``) and submit its form as a person would."""
+    path = "/login" if next_path is None else f"/login?next={quote(next_path, safe='')}"
+    browser.get(path)
+    assert browser.status == 200, browser.text
+    return browser.submit(browser.form("/login"), {"username": username, "password": password})
+
+
+def alert_text(html: str) -> str:
+    """The words of the page's error box, whitespace-normalised ('' when there is none)."""
+    match = _ALERT.search(html)
+    if not match:
+        return ""
+    text = re.sub(r"<[^>]+>", " ", match.group(1))
+    return " ".join(text.split())
+
+
+def audit_events(group_slug: str, event: str | None = None) -> list[Any]:
+    """Audit events of a group ("-" for none), newest first, optionally of one kind."""
+    from chalicelib.services import audit
+
+    found = audit.for_group(group_slug)
+    return [item for item in found if event is None or item.event == event]
