@@ -378,7 +378,7 @@ class DemoIdP:
         ``options`` go to ``create_response`` (e.g. ``sign_response=True``,
         ``clock_offset_seconds=-3600``); SP, ACS and InResponseTo come from the request.
         """
-        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
         relay_state = query.get("RelayState")
         info = self.parse_authn_request(
             query.get("SAMLRequest", ""),

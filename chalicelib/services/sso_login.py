@@ -61,7 +61,8 @@ def start_login(slug: str, next_path: str | None = None) -> str:
     auth = OneLogin_Saml2_Auth(
         sp_settings.request_data(f"/saml/{slug}/login"), old_settings=sp_settings.build(group)
     )
-    url = auth.login(return_to=safe_next(next_path, ""))
+    # Never an empty RelayState: some IdPs drop it and then fail the request's signature.
+    url = auth.login(return_to=safe_next(next_path, "") or settings().home_url)
     record = AuthnRequestRecord(
         AuthnRequestRecord.key(auth.get_last_request_id()),
         group_slug=slug,

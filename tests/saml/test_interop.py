@@ -114,3 +114,31 @@ def test_group_requiring_encryption_publishes_the_key_and_refuses_plaintext(clie
     plain = world.browser()
     assert world.login(plain, encrypt_assertion=False).status_code == 400
     assert "encrypted" in plain.text and "pss_confirm" not in plain.cookies
+
+
+def test_entra_preset_reads_the_object_identifier_claim(client):
+    idp = DemoIdP.for_base_url(IDP_BASE, keypair=idp_keys())
+    make_group(client, "entra", idp, preset="entra")
+    world = SsoWorld(client, idp, "entra")
+    browser = world.browser()
+    oid = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+    given = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+    world.login(
+        browser,
+        attributes={oid: ["8c2f5a51-0000-4000-8000-00000000abcd"], given: ["Ada"]},
+    )
+    browser.get("/saml/entra/confirm")
+    assert 'id="asserted-unique-id">8c2f5a51-0000-4000-8000-00000000abcd<' in browser.text
+    assert 'id="asserted-first-name">Ada<' in browser.text
+
+
+def test_signed_authn_requests_are_verified_by_the_idp(client):
+    idp = DemoIdP.for_base_url(IDP_BASE, keypair=idp_keys(), want_authn_requests_signed=True)
+    make_group(client, "signs", idp, sign_requests=True)
+    world = SsoWorld(client, idp, "signs")
+    browser = world.browser()
+    location = world.start(browser)
+    assert "Signature=" in location and "SigAlg=" in location
+    form = idp.respond_to_redirect(location, ADA)
+    assert form.request.signed
+    assert world.post_acs(browser, form.saml_response).status_code == 303

@@ -236,3 +236,25 @@ def test_an_expired_authn_request_cannot_be_answered(sso):
     record.update(actions=[AuthnRequestRecord.expires_at.set(now() - timedelta(seconds=1))])
     sso.post_acs(browser, form.saml_response)
     assert browser.status == 400 and "<code>unsolicited</code>" in browser.text
+
+
+def test_a_linked_sso_login_makes_at_most_four_dynamodb_calls(sso, monkeypatch):
+    """SPEC §8 target: group, identity, user, one transaction (the audit rides along)."""
+    from pynamodb.connection.base import Connection
+
+    _link_ada(sso)
+    browser = sso.browser()
+    location = sso.start(browser)
+    form = sso.idp.respond_to_redirect(location, ADA)
+    calls: list[str] = []
+    original = Connection._make_api_call
+
+    def counting(self, operation_name, operation_kwargs):
+        calls.append(operation_name)
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", counting)
+    sso.post_acs(browser, form.saml_response, form.relay_state)
+    monkeypatch.undo()
+    assert browser.status == 303 and browser.location == "/home"
+    assert calls == ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]

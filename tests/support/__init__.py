@@ -24,12 +24,20 @@ def seed_alpha(*, with_bob: bool = False) -> None:
         )
 
 
-def sign_in(browser: Any, username: str, password: str, *, next_path: str | None = None) -> Any:
+def sign_in(
+    browser: Any,
+    username: str,
+    password: str,
+    *,
+    next_path: str | None = None,
+    follow: bool = False,
+) -> Any:
     """Open the sign-in page (with ``?next=``) and submit its form as a person would."""
     path = "/login" if next_path is None else f"/login?next={quote(next_path, safe='')}"
     browser.get(path)
     assert browser.status == 200, browser.text
-    return browser.submit(browser.form("/login"), {"username": username, "password": password})
+    fields = {"username": username, "password": password}
+    return browser.submit(browser.form("/login"), fields, follow=follow)
 
 
 def alert_text(html: str) -> str:

@@ -144,8 +144,8 @@ class Browser:
         follow: bool = False,
     ) -> Any:
         sent = dict(headers or {})
-        if self.cookies and not any(k.lower() == "cookie" for k in sent):
-            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if not any(k.lower() == "cookie" for k in sent):
+            sent.update(self._cookie_header())  # an explicit Cookie header wins
         response = self.http.request(method, path, headers=sent, body=body)
         self._absorb(method, path, response)
         hops = 0
@@ -154,9 +154,8 @@ class Browser:
             if not location or not location.startswith("/") or location.startswith("//"):
                 break  # never leave the origin
             hops += 1
-            return_to = location
-            response = self.http.request("GET", return_to, headers=self._cookie_header(), body=b"")
-            self._absorb("GET", return_to, response)
+            response = self.http.request("GET", location, headers=self._cookie_header(), body=b"")
+            self._absorb("GET", location, response)
         return response
 
     def get(self, path: str, *, headers: dict[str, str] | None = None, follow: bool = False):
