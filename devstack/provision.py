@@ -63,34 +63,10 @@ def create_app_secret() -> None:
 
 @functools.lru_cache(maxsize=4)  # one key per process is plenty for tests and `make run`
 def _self_signed_pair(common_name: str) -> dict[str, str]:
-    from datetime import UTC, datetime, timedelta
+    from demo_idp.keys import generate_keypair
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    start = datetime.now(UTC) - timedelta(days=1)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=730))
-        .sign(key, hashes.SHA256())
-    )
-    return {
-        "private_key": key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
-        "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
-    }
+    pair = generate_keypair(common_name, days=730)
+    return {"private_key": pair.key_pem, "certificate": pair.cert_pem}
 
 
 def create_sp_key_secret() -> None:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.clock import now
-from chalicelib.models import Group, User
+from chalicelib.models import Group, RateCounter, User
 from chalicelib.services import password_login, rate_limit
 from chalicelib.web import http
 from tests.support import PASSWORD, alert_text, audit_events, seed_alpha, sign_in
@@ -249,6 +249,23 @@ def test_five_failures_lock_that_user_even_with_the_right_password(client, alpha
     other = Browser(client)
     sign_in(other, "bob", PASSWORD)
     assert other.status == 303
+
+
+def _rate_counters() -> list[RateCounter]:
+    return [item for item in RateCounter.scan() if item.pk.startswith("rl#")]
+
+
+def test_signing_in_does_not_use_up_the_budget(alpha, frozen_window):
+    # Every attempt is counted before the password check (so parallel guesses cannot slip
+    # past the limit); a successful one gives its count back: a practice behind one address,
+    # or a person signing in many times, is never locked out by success.
+    for _ in range(rate_limit.MAX_PER_USER + 1):
+        assert password_login.sign_in("alice", PASSWORD, "127.0.0.1").signed_in
+    assert {c.count for c in _rate_counters()} == {0}
+
+    with pytest.raises(password_login.WrongCredentials):
+        password_login.sign_in("alice", "one wrong guess", "127.0.0.1")
+    assert sorted(c.count for c in _rate_counters()) == [1, 1]  # this user, this address
 
 
 @pytest.fixture

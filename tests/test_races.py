@@ -26,12 +26,13 @@ from typing import Any
 import pytest
 
 from chalicelib import models
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, TooManyAttempts
 from chalicelib.models import base
-from chalicelib.services import groups, users
+from chalicelib.services import audit, groups, password_login, rate_limit, users
 from chalicelib.services.users import NewUser
 
 ROUNDS = 20
+GUESSED = "the right password, at last"
 
 
 class SerialMotoServer:
@@ -192,6 +193,27 @@ class TestRacingWriters:
             )
             one_winner(outcomes, "is already taken")
             assert [u.username for u in users.list_users("race-crowd")].count(f"crowd{n}") == 1
+
+    def test_a_burst_of_guesses_gets_no_more_than_the_limit(self, dynamodb_server):
+        """Eight wrong passwords for one user at the same moment (Lambda runs them in
+        parallel): at most MAX_PER_USER reach the password check, the rest are refused."""
+        groups.create_group("race-guess", "Racing guesses")
+        users.create_user(NewUser("race-guess", "target", password=GUESSED))
+        writers = rate_limit.MAX_PER_USER + 3
+
+        outcomes = race(
+            lambda i: password_login.sign_in("target", f"guess number {i}!", f"10.0.0.{i}"),
+            writers=writers,
+        )
+
+        codes = sorted(type(value).__name__ for _, value in outcomes)
+        checked = codes.count("WrongCredentials")
+        assert checked <= rate_limit.MAX_PER_USER, codes
+        assert codes.count("TooManyAttempts") == writers - checked, codes
+        with pytest.raises(TooManyAttempts):  # and the right password is refused now too
+            password_login.sign_in("target", GUESSED, "10.0.1.1")
+        guesses = [e for e in audit.for_group("race-guess") if e.event == "login.password"]
+        assert len(guesses) == checked
 
 
 # -- DynamoDB's TransactionConflict, which moto never produces --------------------------------

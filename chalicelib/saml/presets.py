@@ -8,31 +8,27 @@ from __future__ import annotations
 
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
 
+GENERIC = {
+    "unique_id": "",
+    "username": "username",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone": "phone",
+    "email": "email",
+}
+
 PRESETS: dict[str, dict[str, str]] = {
-    # The demo IdP and most hand-configured IdPs (Okta, OneLogin, Keycloak attribute statements).
-    "generic": {
-        "unique_id": "",
-        "username": "username",
-        "first_name": "firstName",
-        "last_name": "lastName",
-        "phone": "phone",
-        "email": "email",
-    },
+    # The demo IdP and most hand-configured IdPs (OneLogin, Keycloak attribute statements).
+    "generic": GENERIC,
+    # Google Workspace: attributes are whatever names the admin types in "Attribute mapping";
+    # the setup guide asks for these.
+    "google": GENERIC,
     "okta": {
         "unique_id": "",
         "username": "login",
         "first_name": "firstName",
         "last_name": "lastName",
         "phone": "mobilePhone",
-        "email": "email",
-    },
-    # Google Workspace: attributes are whatever names the admin types in "Attribute mapping".
-    "google": {
-        "unique_id": "",
-        "username": "username",
-        "first_name": "firstName",
-        "last_name": "lastName",
-        "phone": "phone",
         "email": "email",
     },
     "entra": {

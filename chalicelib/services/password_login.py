@@ -29,7 +29,7 @@ class PasswordLogin:
 
 
 def _fail(reason: str, username: str, client_ip: str, group_slug: str | None) -> None:
-    rate_limit.record_failure(username, client_ip)
+    # Already counted by rate_limit.reserve, before the password was checked.
     audit.record(
         "login.password",
         "failure",
@@ -43,7 +43,7 @@ def _fail(reason: str, username: str, client_ip: str, group_slug: str | None) ->
 
 def sign_in(username: str, password: str, client_ip: str) -> PasswordLogin:
     username = username.strip().lower()[:128]
-    budget = rate_limit.check(username, client_ip)
+    budget = rate_limit.reserve(username, client_ip)
     if budget.blocked:
         audit.record(
             "login.password",
@@ -70,6 +70,7 @@ def sign_in(username: str, password: str, client_ip: str) -> PasswordLogin:
         _fail("inactive_user", username, client_ip, user.group_slug)
     group = Group.get(user.group_slug)
     if group.force_sso:
+        rate_limit.release(budget)  # the right password: not a guess
         audit.record(
             "login.password",
             "denied",
@@ -79,6 +80,7 @@ def sign_in(username: str, password: str, client_ip: str) -> PasswordLogin:
             username=username,
         )
         raise Forbidden(FORCE_SSO)
+    rate_limit.release(budget)
     token, item = sessions.create_session(user, "password")
     audit.record(
         "login.password",

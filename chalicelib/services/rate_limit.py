@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.clock import now
 from chalicelib.models.security import RateCounter
 
@@ -17,6 +19,7 @@ MAX_PER_ADDRESS = 20
 class Budget:
     blocked: bool
     minutes_left: int
+    reserved: tuple[str, ...] = ()  # counters this attempt took a unit from (see reserve)
 
 
 def _window_start() -> int:
@@ -49,3 +52,38 @@ def record_failure(username: str, client_ip: str) -> None:
         RateCounter(key).update(
             actions=[RateCounter.count.add(1), RateCounter.expires_at.set(expires)]
         )
+
+
+def _minutes_left() -> int:
+    seconds_left = _window_start() + int(WINDOW.total_seconds()) - int(now().timestamp())
+    return max(1, (seconds_left + 59) // 60)
+
+
+def reserve(username: str, client_ip: str) -> Budget:
+    """Count this attempt as a failure *before* the password is checked, atomically.
+
+    Checking the counters first and counting after the (slow) password check let a burst of
+    parallel guesses all pass the check; a conditional increment lets at most the limit
+    through. An attempt that turns out not to be a failure gives its unit back (release).
+    """
+    expires = now() + WINDOW * 2
+    taken: list[str] = []
+    for key, limit in _keys(username, client_ip):
+        try:
+            RateCounter(key).update(
+                actions=[RateCounter.count.add(1), RateCounter.expires_at.set(expires)],
+                condition=RateCounter.count.does_not_exist() | (RateCounter.count < limit),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            release(Budget(False, 0, tuple(taken)))
+            return Budget(True, _minutes_left())
+        taken.append(key)
+    return Budget(False, _minutes_left(), tuple(taken))
+
+
+def release(budget: Budget) -> None:
+    """Give back the units a reserved attempt took (it signed in, or was refused otherwise)."""
+    for key in budget.reserved:
+        RateCounter(key).update(actions=[RateCounter.count.add(-1)])
