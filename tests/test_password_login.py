@@ -13,7 +13,7 @@ from chalicelib.clock import now
 from chalicelib.models import Group, RateCounter, User
 from chalicelib.services import password_login, rate_limit
 from chalicelib.web import http
-from tests.support import PASSWORD, alert_text, audit_events, seed_alpha, sign_in
+from tests.support import PASSWORD, add_user, alert_text, audit_events, seed_alpha, sign_in
 from tests.support.browser import Browser
 
 EVIL_NEXT = [
@@ -229,9 +229,7 @@ def test_login_without_a_valid_csrf_token_is_refused(browser):
 
 
 def test_five_failures_lock_that_user_even_with_the_right_password(client, alpha, frozen_window):
-    from chalicelib.services import users
-
-    users.create_user(users.NewUser("alpha", "bob", "bob@alpha.example", password=PASSWORD))
+    add_user("alpha", "bob", "bob@alpha.example")
     browser = Browser(client)
     for _ in range(rate_limit.MAX_PER_USER):
         sign_in(browser, "alice", "guessing again and again")

@@ -1,5 +1,6 @@
 """SPEC §3: uniqueness holds "including two writers racing" because it rests on conditional
-writes in one transaction, not on reading first.
+writes in one transaction, not on reading first. The same goes for the per-user sign-in limit
+(SPEC §4 item 13) under a burst of parallel guesses.
 
 Where these races run, and why: in-process ``mock_aws`` is not atomic across threads. Its
 TransactWriteItems deep-copies the tables, checks and writes with no lock, and on a cancelled

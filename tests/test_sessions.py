@@ -21,8 +21,8 @@ import pytest
 from chalicelib.clock import now
 from chalicelib.models import Group, Session
 from chalicelib.routes import authorizer
-from chalicelib.services import sessions, users
-from tests.support import PASSWORD, seed_alpha, sign_in
+from chalicelib.services import sessions
+from tests.support import PASSWORD, add_user, seed_alpha, sign_in
 from tests.support.browser import Browser
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/api/whoami"
@@ -117,9 +117,7 @@ def test_revoking_every_session_of_a_user(signed_in, client):
 
 def test_a_session_carries_the_role_at_sign_in(client):
     seed_alpha()
-    users.create_user(
-        users.NewUser("alpha", "ada", "ada@alpha.example", role="admin", password=PASSWORD)
-    )
+    add_user("alpha", "ada", "ada@alpha.example", role="admin")
     browser = Browser(client)
     sign_in(browser, "ada", PASSWORD)
     browser.get("/session")

@@ -1,4 +1,7 @@
-"""Failed-login counting per user and per client address, in fixed windows (SPEC §4 item 13)."""
+"""Sign-in attempts counted per user and per client address, in fixed windows (SPEC §4
+item 13): each attempt takes a unit before the password is checked and gives it back on
+success, so only failures accumulate and a parallel burst cannot pass the limit.
+"""
 
 from __future__ import annotations
 
@@ -33,25 +36,6 @@ def _keys(username: str, client_ip: str) -> list[tuple[str, int]]:
         (f"rl#user#{username.strip().lower()}#{window}", MAX_PER_USER),
         (f"rl#ip#{client_ip}#{window}", MAX_PER_ADDRESS),
     ]
-
-
-def check(username: str, client_ip: str) -> Budget:
-    """Whether this user or address has used up its failures for the current window."""
-    keys = _keys(username, client_ip)
-    limits = dict(keys)
-    blocked = any(
-        item.count >= limits[item.pk] for item in RateCounter.batch_get([k for k, _ in keys])
-    )
-    seconds_left = _window_start() + int(WINDOW.total_seconds()) - int(now().timestamp())
-    return Budget(blocked, max(1, (seconds_left + 59) // 60))
-
-
-def record_failure(username: str, client_ip: str) -> None:
-    expires = now() + WINDOW * 2
-    for key, _ in _keys(username, client_ip):
-        RateCounter(key).update(
-            actions=[RateCounter.count.add(1), RateCounter.expires_at.set(expires)]
-        )
 
 
 def _minutes_left() -> int:

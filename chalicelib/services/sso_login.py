@@ -93,6 +93,12 @@ def _linked_user(identity: Identity, slug: str, subject: str) -> User:
     return user
 
 
+def _asserted_details(assertion: ValidatedAssertion) -> dict[str, str]:
+    """What the IdP asserted, for the admin's diagnostics (only ever from a verified response)."""
+    details = {f"asserted_{k}": v for k, v in assertion.asserted.items() if v}
+    return {"subject": assertion.subject, **details}
+
+
 def _record_failure(slug: str, rejected: SamlRejected, client_ip: str, **details: str) -> None:
     audit.record(
         "saml.acs",
@@ -111,13 +117,17 @@ def handle_acs(
     group = _group_with_idp(slug)
     try:
         assertion = validate_response(group, saml_response)
-        identity = _find_identity(slug, assertion.subject)
-        user = None
-        if identity is not None and identity.status == "linked":
-            user = _linked_user(identity, slug, assertion.subject)
     except SamlRejected as rejected:
         _record_failure(slug, rejected, client_ip)
         raise
+    identity = _find_identity(slug, assertion.subject)
+    user = None
+    if identity is not None and identity.status == "linked":
+        try:
+            user = _linked_user(identity, slug, assertion.subject)
+        except SamlRejected as rejected:
+            _record_failure(slug, rejected, client_ip, **_asserted_details(assertion))
+            raise
     return _commit(group, assertion, identity, user, relay_state, client_ip)
 
 
@@ -133,7 +143,6 @@ def _commit(
     pending_page = f"/saml/{slug}/pending"
     result: AcsResult
     with_request = assertion.in_response_to is not None
-    asserted = {k: v for k, v in assertion.asserted.items() if v}
     try:
         with transact_write() as tx:
             if with_request:
@@ -186,8 +195,7 @@ def _commit(
                     reason=reason,
                     actor=actor,
                     client_ip=client_ip,
-                    subject=assertion.subject,
-                    **{f"asserted_{k}": v for k, v in asserted.items()},
+                    **_asserted_details(assertion),
                 )
             )
     except TransactWriteError as exc:
@@ -204,7 +212,7 @@ def _commit(
             )
         else:
             raise
-        _record_failure(slug, rejected, client_ip, subject=assertion.subject)
+        _record_failure(slug, rejected, client_ip, **_asserted_details(assertion))
         raise rejected from None
     return result
 

@@ -165,3 +165,16 @@ def test_acs_with_no_form_body_is_a_clear_4xx(sso):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 400 and "Start again" in browser.text
+
+
+def test_a_replay_is_recorded_with_what_the_idp_asserted(sso):
+    from chalicelib.models.audit import AuditEvent
+
+    first = sso.browser()
+    form = sso.idp.respond_to_redirect(sso.start(first), ADA)
+    sso.post_acs(first, form.saml_response)
+    sso.post_acs(sso.browser(), form.saml_response)
+    replay = next(e for e in AuditEvent.query("north") if e.reason == "replay")
+    assert replay.outcome == "failure"
+    assert replay.details["subject"] == ADA.email
+    assert replay.details["asserted_last_name"] == "Lovelace"
