@@ -24,6 +24,12 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Busy(Conflict):
+    """DynamoDB kept cancelling a transaction for another one on the same items."""
+
+    code = "busy"
+
+
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"

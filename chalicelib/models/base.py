@@ -7,6 +7,8 @@ at call time (test client, Lambda and CLI alike) instead of freezing it at impor
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.config import settings
@@ -42,3 +44,40 @@ def transact_write() -> Any:
     if region not in _connections:
         _connections[region] = Connection(region=region)
     return TransactWrite(connection=_connections[region])
+
+
+TRANSACTION_ATTEMPTS = 3
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+BUSY = "Someone else is changing the same records right now; try again in a moment."
+
+
+def cancellation_codes(exc: Any) -> list[str | None]:
+    """Why DynamoDB cancelled a transaction, one code per item (None: that item was fine)."""
+    return [reason.code if reason else None for reason in exc.cancellation_reasons or []]
+
+
+def write_transaction(build: Callable[[Any], None]) -> None:
+    """Run ``build(tx)`` as one transaction.
+
+    DynamoDB cancels a transaction that meets another one on the same item
+    (``TransactionConflict``) even when every condition holds; that is retried briefly and,
+    if it persists, refused as ``Busy``. A failed condition is left to the caller to word:
+    the ``TransactWriteError`` propagates with its cancellation reasons.
+    """
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.errors import Busy
+
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            with transact_write() as tx:
+                build(tx)
+            return
+        except TransactWriteError as exc:
+            codes = cancellation_codes(exc)
+            if TRANSACTION_CONFLICT not in codes or CONDITION_FAILED in codes:
+                raise
+            if attempt + 1 == TRANSACTION_ATTEMPTS:
+                raise Busy(BUSY) from None
+            time.sleep(0.02 * 2**attempt)

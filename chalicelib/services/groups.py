@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.clock import now
 from chalicelib.errors import Conflict, NotFound, ServiceError
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import CONDITION_FAILED, cancellation_codes, write_transaction
 from chalicelib.models.groups import Group, IdpSettings
 from chalicelib.models.uniques import UniqueClaim
 from chalicelib.services import audit
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-TRANSACTION_ATTEMPTS = 3
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -57,35 +55,31 @@ def create_group(
         raise ServiceError("A group needs a name that people will recognise.")
     clean_domains = sorted({normalise_domain(d) for d in domains or []})
     group = Group(slug, name=name.strip(), email_domains=clean_domains, created_at=now())
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with transact_write() as tx:
-                tx.save(group, condition=Group.slug.does_not_exist())
-                for domain in clean_domains:
-                    claim = UniqueClaim(UniqueClaim.domain(domain), owner=slug)
-                    tx.save(claim, condition=UniqueClaim.key.does_not_exist())
-            break
-        except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise Conflict(f"A group with the slug '{slug}' already exists.") from None
-            taken = [
-                domain
-                for domain, code in zip(clean_domains, reasons[1:], strict=False)
-                if code == "ConditionalCheckFailed"
-            ]
-            if taken:
-                raise Conflict(
-                    "Another practice group has already verified the email domain "
-                    + ", ".join(taken)
-                    + "; a domain can belong to one group only."
-                ) from None
-            # A concurrent writer held one of the items (DynamoDB's TransactionConflict):
-            # once it is done, the conditions above decide; retry rather than guess.
-            if "TransactionConflict" in reasons and attempt + 1 < TRANSACTION_ATTEMPTS:
-                time.sleep(0.02 * 2**attempt)
-                continue
-            raise
+
+    def build(tx) -> None:
+        tx.save(group, condition=Group.slug.does_not_exist())
+        for domain in clean_domains:
+            claim = UniqueClaim(UniqueClaim.domain(domain), owner=slug)
+            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+
+    try:
+        write_transaction(build)
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if codes and codes[0] == CONDITION_FAILED:
+            raise Conflict(f"A group with the slug '{slug}' already exists.") from None
+        taken = [
+            domain
+            for domain, code in zip(clean_domains, codes[1:], strict=False)
+            if code == CONDITION_FAILED
+        ]
+        if taken:
+            raise Conflict(
+                "Another practice group has already verified the email domain "
+                + ", ".join(taken)
+                + "; a domain can belong to one group only."
+            ) from None
+        raise
     audit.record("group.created", "success", group_slug=slug, actor=actor, name=name)
     return group
 

@@ -16,7 +16,6 @@ and, for ``unlink``, to find which user to clear (the transaction then checks bo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -25,17 +24,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 
 from chalicelib.clock import now
-from chalicelib.errors import Conflict, Forbidden, NotFound, ServiceError
-from chalicelib.models.base import transact_write
+from chalicelib.errors import Busy, Conflict, Forbidden, NotFound, ServiceError
+from chalicelib.models.base import (
+    CONDITION_FAILED,
+    TRANSACTION_ATTEMPTS,
+    cancellation_codes,
+    write_transaction,
+)
 from chalicelib.models.identities import STATUSES, AssertedAttributes, Identity, group_status_key
 from chalicelib.models.users import User
 from chalicelib.services import activation_queue, audit, sessions, users
 
-TRANSACTION_ATTEMPTS = 3
-CONDITION_FAILED = "ConditionalCheckFailed"
-TRANSACTION_CONFLICT = "TransactionConflict"
 NO_REQUEST = "No SSO request for that identity in this group."
-BUSY = "Someone else is changing this request or this user right now; try again in a moment."
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -148,10 +148,6 @@ def create_pending(
 # --- deciding -------------------------------------------------------------------------------
 
 
-def _reason_codes(exc: TransactWriteError) -> list[str | None]:
-    return [r.code if r else None for r in exc.cancellation_reasons or []]
-
-
 def _old_item(exc: TransactWriteError, index: int) -> dict[str, Any] | None:
     reasons = exc.cancellation_reasons or []
     reason = reasons[index] if index < len(reasons) else None
@@ -213,10 +209,6 @@ def _deny(event: str, group_slug: str, actor: str | None, reason: str, **details
     audit.record(event, "denied", group_slug=group_slug, actor=actor, reason=reason, **details)
 
 
-def _retry_pause(attempt: int) -> None:
-    time.sleep(0.02 * 2**attempt)
-
-
 def link(group_slug: str, subject: str, username: str, *, actor: str | None) -> Identity:
     """Link a pending request to an active user of the same group; queue one activation email.
 
@@ -226,48 +218,46 @@ def link(group_slug: str, subject: str, username: str, *, actor: str | None) -> 
     """
     username = username.strip().lower()
     decided_at = now()
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with transact_write() as tx:
-                tx.update(
-                    Identity(group_slug, subject),
-                    actions=[
-                        Identity.status.set("linked"),
-                        Identity.group_status.set(group_status_key(group_slug, "linked")),
-                        Identity.linked_username.set(username),
-                        Identity.decided_by.set(actor or "unknown"),
-                        Identity.decided_at.set(decided_at),
-                    ],
-                    condition=Identity.status == "pending",
-                    return_values="ALL_OLD",
-                )
-                tx.update(
-                    User(username),
-                    actions=[User.sso_subject.set(subject)],
-                    condition=(User.group_slug == group_slug)
-                    & (User.active == True)  # noqa: E712 (a DynamoDB condition, not a bool)
-                    & User.sso_subject.does_not_exist(),
-                    return_values="ALL_OLD",
-                )
-            break
-        except TransactWriteError as exc:
-            codes = _reason_codes(exc)
-            if codes and codes[0] == CONDITION_FAILED:
-                identity = _identity_after_failure(exc, 0, group_slug, subject)
-                error, reason = _not_pending(identity)
-            elif len(codes) > 1 and codes[1] == CONDITION_FAILED:
-                user = _user_after_failure(exc, 1, username)
-                error, reason = _user_refusal(user, username, group_slug)
-            elif TRANSACTION_CONFLICT in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
-                # Another writer held one of the items; once it is done the conditions decide.
-                _retry_pause(attempt)
-                continue
-            elif TRANSACTION_CONFLICT in codes:
-                error, reason = Conflict(BUSY), "busy"
-            else:
-                raise
-            _deny("sso.link", group_slug, actor, reason, subject=subject, username=username)
-            raise error from None
+
+    def build(tx) -> None:
+        tx.update(
+            Identity(group_slug, subject),
+            actions=[
+                Identity.status.set("linked"),
+                Identity.group_status.set(group_status_key(group_slug, "linked")),
+                Identity.linked_username.set(username),
+                Identity.decided_by.set(actor or "unknown"),
+                Identity.decided_at.set(decided_at),
+            ],
+            condition=Identity.status == "pending",
+            return_values="ALL_OLD",
+        )
+        tx.update(
+            User(username),
+            actions=[User.sso_subject.set(subject)],
+            condition=(User.group_slug == group_slug)
+            & (User.active == True)  # noqa: E712 (a DynamoDB condition, not a bool)
+            & User.sso_subject.does_not_exist(),
+            return_values="ALL_OLD",
+        )
+
+    try:
+        write_transaction(build)
+    except Busy:
+        _deny("sso.link", group_slug, actor, "busy", subject=subject, username=username)
+        raise
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if codes and codes[0] == CONDITION_FAILED:
+            identity = _identity_after_failure(exc, 0, group_slug, subject)
+            error, reason = _not_pending(identity)
+        elif len(codes) > 1 and codes[1] == CONDITION_FAILED:
+            user = _user_after_failure(exc, 1, username)
+            error, reason = _user_refusal(user, username, group_slug)
+        else:
+            raise
+        _deny("sso.link", group_slug, actor, reason, subject=subject, username=username)
+        raise error from None
 
     audit.record(
         "sso.linked",
@@ -378,36 +368,34 @@ def unlink(group_slug: str, subject: str, *, actor: str | None) -> None:
     username = identity.linked_username
     still_linked_to_user = (Identity.status == "linked") & (Identity.linked_username == username)
     user_side = "cleared"
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with transact_write() as tx:
-                tx.delete(Identity(group_slug, subject), condition=still_linked_to_user)
-                tx.update(
-                    User(username),
-                    actions=[User.sso_subject.remove()],
-                    condition=User.sso_subject == subject,
-                )
-            break
-        except TransactWriteError as exc:
-            codes = _reason_codes(exc)
-            if codes and codes[0] == CONDITION_FAILED:
-                # Someone unlinked (or relinked) it in the meantime.
-                _deny("sso.unlink", group_slug, actor, "changed", subject=subject)
-                raise Conflict(
-                    "This identity changed while you unlinked it; reload and check."
-                ) from None
-            if len(codes) > 1 and codes[1] == CONDITION_FAILED:
-                # The user no longer points at this identity (deleted or edited by hand):
-                # nothing to clear there, but the identity must still go.
-                _delete_identity_only(group_slug, subject, still_linked_to_user, actor)
-                user_side = "was not linked"
-                break
-            if TRANSACTION_CONFLICT in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
-                _retry_pause(attempt)
-                continue
-            if TRANSACTION_CONFLICT in codes:
-                _deny("sso.unlink", group_slug, actor, "busy", subject=subject)
-                raise Conflict(BUSY) from None
+
+    def build(tx) -> None:
+        tx.delete(Identity(group_slug, subject), condition=still_linked_to_user)
+        tx.update(
+            User(username),
+            actions=[User.sso_subject.remove()],
+            condition=User.sso_subject == subject,
+        )
+
+    try:
+        write_transaction(build)
+    except Busy:
+        _deny("sso.unlink", group_slug, actor, "busy", subject=subject)
+        raise
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if codes and codes[0] == CONDITION_FAILED:
+            # Someone unlinked (or relinked) it in the meantime.
+            _deny("sso.unlink", group_slug, actor, "changed", subject=subject)
+            raise Conflict(
+                "This identity changed while you unlinked it; reload and check."
+            ) from None
+        if len(codes) > 1 and codes[1] == CONDITION_FAILED:
+            # The user no longer points at this identity (deleted or edited by hand):
+            # nothing to clear there, but the identity must still go.
+            _delete_identity_only(group_slug, subject, still_linked_to_user, actor)
+            user_side = "was not linked"
+        else:
             raise
     revoked = sessions.revoke_all_for_user(username)
     audit.record(

@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.clock import now
 from chalicelib.config import settings
 from chalicelib.errors import NotFound
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import cancellation_codes, transact_write
 from chalicelib.models.groups import Group
 from chalicelib.models.identities import AssertedAttributes, Identity
 from chalicelib.models.security import AuthnRequestRecord, ConfirmationToken, SeenAssertion
@@ -199,7 +199,7 @@ def _commit(
                 )
             )
     except TransactWriteError as exc:
-        codes = [r.code if r else None for r in exc.cancellation_reasons or []]
+        codes = cancellation_codes(exc)
         seen_index = 1 if with_request else 0
         if len(codes) > seen_index and codes[seen_index] in (
             "ConditionalCheckFailed",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.clock import now
 from chalicelib.errors import Conflict, NotFound, ServiceError
-from chalicelib.models.base import transact_write
+from chalicelib.models.base import CONDITION_FAILED, cancellation_codes, write_transaction
 from chalicelib.models.groups import Group
 from chalicelib.models.uniques import UniqueClaim
 from chalicelib.models.users import ROLES, User
@@ -18,7 +17,6 @@ from chalicelib.services import audit, passwords
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-TRANSACTION_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -67,31 +65,25 @@ def create_user(new: NewUser, *, actor: str | None = None) -> User:
         active=True,
         created_at=now(),
     )
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        try:
-            with transact_write() as tx:
-                tx.condition_check(Group, new.group_slug, condition=Group.slug.exists())
-                tx.save(user, condition=User.username.does_not_exist())
-                if email:
-                    claim = UniqueClaim(UniqueClaim.email(email), owner=username)
-                    tx.save(claim, condition=UniqueClaim.key.does_not_exist())
-            break
-        except TransactWriteError as exc:
-            codes = [r.code if r else None for r in exc.cancellation_reasons or []]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                raise NotFound(f"There is no practice group '{new.group_slug}'.") from None
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                raise Conflict(f"The username '{username}' is already taken.") from None
-            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-                raise Conflict(
-                    f"The email address {email} already belongs to another user."
-                ) from None
-            # A concurrent writer held one of the items (DynamoDB's TransactionConflict):
-            # once it is done, the conditions above decide; retry rather than fail.
-            if "TransactionConflict" in codes and attempt + 1 < TRANSACTION_ATTEMPTS:
-                time.sleep(0.02 * 2**attempt)
-                continue
-            raise
+
+    def build(tx) -> None:
+        tx.condition_check(Group, new.group_slug, condition=Group.slug.exists())
+        tx.save(user, condition=User.username.does_not_exist())
+        if email:
+            claim = UniqueClaim(UniqueClaim.email(email), owner=username)
+            tx.save(claim, condition=UniqueClaim.key.does_not_exist())
+
+    try:
+        write_transaction(build)
+    except TransactWriteError as exc:
+        failed = [code == CONDITION_FAILED for code in cancellation_codes(exc)] + [False] * 3
+        if failed[0]:
+            raise NotFound(f"There is no practice group '{new.group_slug}'.") from None
+        if failed[1]:
+            raise Conflict(f"The username '{username}' is already taken.") from None
+        if failed[2]:
+            raise Conflict(f"The email address {email} already belongs to another user.") from None
+        raise
     audit.record(
         "user.created",
         "success",
