@@ -9,7 +9,7 @@ from chalicelib.models.identities import Identity
 from chalicelib.saml import sp_settings
 from chalicelib.saml.reasons import Reason, SamlRejected
 from chalicelib.services import audit, sessions
-from chalicelib.services.sso_login import _group_with_idp
+from chalicelib.services.sso_login import group_with_idp
 
 
 def handle(slug: str, query: dict[str, str]) -> str | None:
@@ -17,8 +17,8 @@ def handle(slug: str, query: dict[str, str]) -> str | None:
     from onelogin.saml2.auth import OneLogin_Saml2_Auth
     from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
 
-    group = _group_with_idp(slug)
-    if not group.idp or not group.idp.slo_url:
+    group = group_with_idp(slug)
+    if not group.idp.slo_url:
         raise NotFound(f"Practice group '{slug}' has no single logout set up.")
     if "SAMLRequest" not in query and "SAMLResponse" not in query:
         raise SamlRejected(Reason.MISSING, "no SAMLRequest or SAMLResponse")

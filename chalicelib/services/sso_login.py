@@ -43,7 +43,7 @@ class AcsResult:
     confirm_token: str | None = None
 
 
-def _group_with_idp(slug: str) -> Group:
+def group_with_idp(slug: str) -> Group:
     try:
         group = Group.get(slug)
     except DoesNotExist:
@@ -57,7 +57,7 @@ def start_login(slug: str, next_path: str | None = None) -> str:
     """The IdP URL to send the browser to; the AuthnRequest ID is stored, one-time, with TTL."""
     from onelogin.saml2.auth import OneLogin_Saml2_Auth
 
-    group = _group_with_idp(slug)
+    group = group_with_idp(slug)
     auth = OneLogin_Saml2_Auth(
         sp_settings.request_data(f"/saml/{slug}/login"), old_settings=sp_settings.build(group)
     )
@@ -114,7 +114,7 @@ def _record_failure(slug: str, rejected: SamlRejected, client_ip: str, **details
 def handle_acs(
     slug: str, saml_response: str | None, relay_state: str | None, client_ip: str
 ) -> AcsResult:
-    group = _group_with_idp(slug)
+    group = group_with_idp(slug)
     try:
         assertion = validate_response(group, saml_response)
     except SamlRejected as rejected:
